@@ -12,7 +12,7 @@ ARG GO_VERSION=1.26
 
 FROM golang:${GO_VERSION} AS build
 # STEP is the step Radix deploys; go run ./tools/cmd/deploystep changes it.
-ARG STEP=02-radix
+ARG STEP=03-auth-proxy
 WORKDIR /src
 # The module files come first, so the download layer is reused until they change.
 COPY steps/${STEP}/go.mod steps/${STEP}/go.sum ./
