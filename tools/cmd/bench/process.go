@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
 	"syscall"
 	"time"
@@ -23,8 +22,8 @@ type process struct {
 	err    error // how it exited, valid once exited is closed
 }
 
-// spawn starts argv with extra environment variables, pinned to the
-// server CPU when pin is set.
+// spawn starts argv with the environment env, pinned to the server CPU
+// when pin is set.
 func spawn(name string, argv, env []string, pin bool) (*process, error) {
 	if pin {
 		// taskset sets the CPU and then executes the server in its own
@@ -32,7 +31,7 @@ func spawn(name string, argv, env []string, pin bool) (*process, error) {
 		argv = append([]string{"taskset", "-c", serverCPU()}, argv...)
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = nil, nil // os/exec connects nil to /dev/null
 	// A process group of its own, so that Ctrl-C on the benchmark is not
 	// also delivered to the server, which is stopped in order instead.

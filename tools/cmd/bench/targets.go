@@ -95,6 +95,14 @@ func (b *runner) targets(ctx context.Context) ([]target, error) {
 		targets = append(targets, t)
 	}
 
+	if b.wanted(proxiedStep + proxiedSuffix) {
+		t, err := b.proxyTarget(ctx)
+		if err != nil {
+			return nil, err
+		}
+		targets = append(targets, t)
+	}
+
 	if b.wanted("Flask") {
 		t, err := b.flaskTarget(ctx)
 		if err != nil {
@@ -129,7 +137,7 @@ func (b *runner) binaryTarget(name, bin string, header http.Header) target {
 // startOne starts a single-process server and waits for its first answer.
 func (b *runner) startOne(ctx context.Context, name string, argv, env []string, url string, header http.Header) (*instance, error) {
 	start := time.Now()
-	p, err := spawn(name, argv, env, b.opts.pin)
+	p, err := spawn(name, argv, append(os.Environ(), env...), b.opts.pin)
 	if err != nil {
 		return nil, err
 	}
