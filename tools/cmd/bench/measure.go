@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"runtime"
 	"time"
 
 	"example.com/radix-tutorial/tools/internal/bench"
@@ -15,6 +17,7 @@ type sample struct {
 	cpuPerRequest       float64 // CPU time of all its processes, per answered request
 	idle, peak          float64 // resident memory after start-up, and its peak under load
 	startup             float64
+	clientBusy          float64 // share of the load generator's CPUs it kept busy
 	failures            int
 	firstFail           string
 }
@@ -69,12 +72,20 @@ func (b *runner) once(ctx context.Context, t target) (s sample, err error) {
 	if err != nil {
 		return s, err
 	}
+	clientBefore, err := bench.ReadCPU(os.Getpid())
+	if err != nil {
+		return s, err
+	}
 	load := bench.Load{URL: inst.url, Header: inst.header, Connections: b.opts.connections, Duration: b.opts.duration}
 	r, err := load.Run(ctx)
 	if err != nil {
 		return s, err
 	}
 	cpuAfter, err := cpuTime(inst.all)
+	if err != nil {
+		return s, err
+	}
+	clientAfter, err := bench.ReadCPU(os.Getpid())
 	if err != nil {
 		return s, err
 	}
@@ -90,6 +101,7 @@ func (b *runner) once(ctx context.Context, t target) (s sample, err error) {
 	s.p99 = bench.Percentile(r.Latencies, 99).Seconds()
 	s.cpuPerRequest = (cpuAfter - cpuBefore).Seconds() / float64(r.Requests)
 	s.peak = float64(mem.Peak)
+	s.clientBusy = (clientAfter - clientBefore).Seconds() / r.Elapsed.Seconds() / float64(runtime.GOMAXPROCS(0))
 	s.failures, s.firstFail = r.Failures, r.FirstFail
 	return s, nil
 }

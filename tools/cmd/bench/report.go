@@ -89,11 +89,25 @@ func (b *runner) report(targets []target, results map[string][]sample, args []st
 		fmt.Fprint(&w, ", sharing the CPUs with the servers")
 	}
 	fmt.Fprint(&w, ". Server output goes to /dev/null.\n")
-	fmt.Fprintf(&w, "Each figure is the median of %d rounds, with the lowest and highest round in brackets; ÷ net/http divides medians.\n\n", o.rounds)
+	rounds := fmt.Sprintf("%d rounds", o.rounds)
+	if o.rounds == 1 {
+		rounds = "1 round"
+	}
+	fmt.Fprintf(&w, "Each figure is the median of %s, with the lowest and highest round in brackets; ÷ net/http divides medians.\n\n", rounds)
 	w.WriteString(loadMD + "\n" + footprintMD)
 	if hop := b.hop(targets, results, summary); hop != "" {
 		w.WriteString("\n" + hop)
 	}
+	var busy []float64
+	for _, t := range targets {
+		for _, s := range results[t.name] {
+			busy = append(busy, s.clientBusy)
+		}
+	}
+	b2 := bench.Summarize(busy)
+	notes = append(notes, fmt.Sprintf("The load generator kept %.0f%% of its CPU time busy (%.0f–%.0f%% over all loads): "+
+		"where that is near 100%%, requests/s is bounded by the client as much as by the server, "+
+		"and CPU per request, the server's own cost, is the fairer comparison.", 100*b2.Median, 100*b2.Min, 100*b2.Max))
 	if len(notes) > 0 {
 		w.WriteString("\n")
 		for _, n := range notes {
