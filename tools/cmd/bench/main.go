@@ -147,6 +147,10 @@ type runner struct {
 	root string
 	tmp  string
 	log  io.Writer
+
+	podman    []string // environment for podman, once prepared
+	podmanErr error    // why podman cannot build images here
+	baseImage string   // size of the stand-in distroless base image
 }
 
 func (b *runner) logf(format string, args ...any) {
