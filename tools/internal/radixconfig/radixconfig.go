@@ -5,9 +5,11 @@ package radixconfig
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -211,6 +213,48 @@ func Rules(f *File) []string {
 				add("component %s: variable %s looks like a secret; list it under secrets and set its value in the Radix Web Console", c.Name, name)
 			}
 		}
+		if c.Image != "" && !pinned(c.Image) {
+			add("component %s: image %s has no version; pin one, such as :v1.2.3, so that a deployment does not change by itself", c.Name, c.Image)
+		}
+		if p := proxyAddrProblem(c); p != "" {
+			add("component %s: %s", c.Name, p)
+		}
 	}
 	return problems
+}
+
+// pinned reports whether an image reference names a tag other than latest,
+// or a digest.
+func pinned(image string) bool {
+	if strings.Contains(image, "@") {
+		return true
+	}
+	name := image[strings.LastIndex(image, "/")+1:] // a registry's :port is not a tag
+	_, tag, ok := strings.Cut(name, ":")
+	return ok && tag != "" && tag != "latest"
+}
+
+// proxyAddrProblem checks where an oauth2-proxy component listens. An empty
+// or missing OAUTH2_PROXY_HTTP_ADDRESS means 127.0.0.1:4180, which nothing
+// outside the container can reach.
+func proxyAddrProblem(c Component) string {
+	isProxy := false
+	for name := range c.Variables {
+		isProxy = isProxy || strings.HasPrefix(name, "OAUTH2_PROXY_")
+	}
+	if !isProxy {
+		return ""
+	}
+	value, _ := c.Variables["OAUTH2_PROXY_HTTP_ADDRESS"].(string)
+	host, port, err := net.SplitHostPort(strings.TrimPrefix(strings.ToLower(value), "http://"))
+	if err != nil {
+		return fmt.Sprintf("OAUTH2_PROXY_HTTP_ADDRESS %q: set it to 0.0.0.0:PORT; empty or missing means 127.0.0.1:4180, unreachable from outside the container", value)
+	}
+	if ip := net.ParseIP(host); host == "localhost" || ip != nil && ip.IsLoopback() {
+		return fmt.Sprintf("OAUTH2_PROXY_HTTP_ADDRESS %q listens on loopback only, unreachable from outside the container; use 0.0.0.0:%s", value, port)
+	}
+	if n, _ := strconv.Atoi(port); !slices.ContainsFunc(c.Ports, func(p Port) bool { return p.Port == n }) {
+		return fmt.Sprintf("OAUTH2_PROXY_HTTP_ADDRESS %q: port %s is not in ports", value, port)
+	}
+	return ""
 }

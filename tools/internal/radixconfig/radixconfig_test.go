@@ -83,6 +83,12 @@ func TestRulesFindWhatTheSchemaCannot(t *testing.T) {
 		"secret value in variables": {"GREETING: hello", "OAUTH2_PROXY_CLIENT_SECRET: s3cr3t", "looks like a secret"},
 		"probe on another port": {"publicPort: http", "publicPort: http\n      healthChecks:\n        readinessProbe:\n          httpGet:\n            port: 8080",
 			"readiness probe uses port 8080"},
+		"image without a tag":    {"src: .", "image: quay.io/oauth2-proxy/oauth2-proxy", "has no version"},
+		"image tagged latest":    {"src: .", "image: localhost:5000/proxy:latest", "has no version"},
+		"proxy without address":  {"GREETING: hello", "OAUTH2_PROXY_PROVIDER: oidc", "empty or missing means 127.0.0.1:4180"},
+		"proxy on empty address": {"GREETING: hello", "OAUTH2_PROXY_HTTP_ADDRESS: ''", "empty or missing"},
+		"proxy on loopback":      {"GREETING: hello", "OAUTH2_PROXY_HTTP_ADDRESS: http://127.0.0.1:5000", "loopback only"},
+		"proxy on another port":  {"GREETING: hello", "OAUTH2_PROXY_HTTP_ADDRESS: 0.0.0.0:4180", "port 4180 is not in ports"},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -91,5 +97,19 @@ func TestRulesFindWhatTheSchemaCannot(t *testing.T) {
 				t.Errorf("problems = %q, want one mentioning %q", problems, tt.want)
 			}
 		})
+	}
+}
+
+func TestRulesAcceptPinnedImagesAndReachableProxies(t *testing.T) {
+	for _, change := range []struct{ old, new string }{
+		{"src: .", "image: quay.io/oauth2-proxy/oauth2-proxy:v7.15.6"},
+		{"src: .", "image: localhost:5000/proxy@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"},
+		{"GREETING: hello", "OAUTH2_PROXY_HTTP_ADDRESS: 0.0.0.0:5000"},
+		{"GREETING: hello", "OAUTH2_PROXY_HTTP_ADDRESS: http://:5000"},
+		{"GREETING: hello", "OAUTH2_PROXY_HTTP_ADDRESS: HTTP://[::]:5000"},
+	} {
+		if p := Rules(load(t, strings.Replace(good, change.old, change.new, 1))); len(p) != 0 {
+			t.Errorf("with %q: problems %v, want none", change.new, p)
+		}
 	}
 }
