@@ -77,7 +77,7 @@ const readyTimeout = 30 * time.Second
 // waitReady polls url every millisecond until it answers 200 OK, and
 // returns how long that took since start. It gives up when any of procs
 // exits or after readyTimeout.
-func waitReady(ctx context.Context, start time.Time, url string, header http.Header, procs ...*process) (time.Duration, error) {
+func waitReady(ctx context.Context, start time.Time, url string, header map[string]string, procs ...*process) (time.Duration, error) {
 	client := &http.Client{
 		Transport:     &http.Transport{DisableKeepAlives: true},
 		Timeout:       time.Second,
@@ -92,7 +92,7 @@ func waitReady(ctx context.Context, start time.Time, url string, header http.Hea
 			return 0, err
 		}
 		for k, v := range header {
-			req.Header[k] = v
+			req.Header.Set(k, v)
 		}
 		resp, err := client.Do(req)
 		if err == nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -125,7 +124,7 @@ func (b *runner) startProxied(ctx context.Context, serverBin, proxyBin string) (
 	}
 	return &instance{
 		url:     proxyURL,
-		header:  http.Header{"Cookie": {strings.Join(cookies, "; ")}},
+		header:  map[string]string{"Cookie": strings.Join(cookies, "; ")},
 		startup: startup,
 		main:    proxy,
 		all:     []*process{proxy, server.main},

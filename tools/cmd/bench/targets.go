@@ -5,7 +5,6 @@ import (
 	_ "embed"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,7 +26,7 @@ type target struct {
 // instance is a started target.
 type instance struct {
 	url     string
-	header  http.Header
+	header  map[string]string
 	startup time.Duration // from starting the process to its first 200 OK
 	main    *process      // the process whose memory the row reports
 	all     []*process    // every process that serves the request: their CPU time counts
@@ -43,10 +42,10 @@ var fixedAddr = map[string]string{"01-local": "localhost:5000"}
 
 // identity is what oauth2-proxy adds to each request it lets through; the
 // direct 03-auth-proxy row sends it itself, as if the proxy were there.
-var identity = http.Header{
-	"X-Forwarded-User":               {"user-0001"},
-	"X-Forwarded-Email":              {"ada.lovelace@example.com"},
-	"X-Forwarded-Preferred-Username": {"ada"},
+var identity = map[string]string{
+	"X-Forwarded-User":               "user-0001",
+	"X-Forwarded-Email":              "ada.lovelace@example.com",
+	"X-Forwarded-Preferred-Username": "ada",
 }
 
 //go:embed flask/hello.py
@@ -81,7 +80,7 @@ func (b *runner) targets(ctx context.Context) ([]target, error) {
 		if err != nil {
 			return nil, err
 		}
-		var header http.Header
+		var header map[string]string
 		if step == "03-auth-proxy" {
 			header = identity
 		}
@@ -115,7 +114,7 @@ func (b *runner) targets(ctx context.Context) ([]target, error) {
 }
 
 // binaryTarget is a Go server built by the benchmark.
-func (b *runner) binaryTarget(name, bin string, header http.Header) target {
+func (b *runner) binaryTarget(name, bin string, header map[string]string) target {
 	t := target{name: name, binary: "?"}
 	if fi, err := os.Stat(bin); err == nil {
 		t.binary = mib(fi.Size())
@@ -135,7 +134,7 @@ func (b *runner) binaryTarget(name, bin string, header http.Header) target {
 }
 
 // startOne starts a single-process server and waits for its first answer.
-func (b *runner) startOne(ctx context.Context, name string, argv, env []string, url string, header http.Header) (*instance, error) {
+func (b *runner) startOne(ctx context.Context, name string, argv, env []string, url string, header map[string]string) (*instance, error) {
 	start := time.Now()
 	p, err := spawn(name, argv, append(os.Environ(), env...), b.opts.pin)
 	if err != nil {

@@ -199,7 +199,7 @@ func TestLoadCountsAnswersAndFailures(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	load := Load{URL: srv.URL, Header: http.Header{"Cookie": {"session=ok"}}, Connections: 4, Duration: 200 * time.Millisecond}
+	load := Load{URL: srv.URL, Header: map[string]string{"Cookie": "session=ok"}, Connections: 4, Duration: 200 * time.Millisecond}
 	r, err := load.Run(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -219,11 +219,50 @@ func TestLoadCountsAnswersAndFailures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Requests != 0 || r.Failures == 0 || !strings.Contains(r.FirstFail, "302") {
+	if r.Requests != 0 || r.Failures == 0 || !strings.Contains(r.FirstFail, "302 Found") {
 		t.Errorf("without the cookie: Requests = %d, Failures = %d, FirstFail = %q; want only failures, a 302 first", r.Requests, r.Failures, r.FirstFail)
 	}
 
 	if _, err := (Load{URL: srv.URL}).Run(context.Background()); err == nil {
 		t.Error("a load with no connections and no duration ran, want an error")
+	}
+}
+
+func TestLoadReconnectsWhenTheServerCloses(t *testing.T) {
+	var served atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		served.Add(1)
+		w.Header().Set("Connection", "close")
+		fmt.Fprint(w, "Hello, World!")
+	}))
+	defer srv.Close()
+	r, err := Load{URL: srv.URL + "/", Connections: 2, Duration: 100 * time.Millisecond}.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Requests < 2 || int64(r.Requests) != served.Load() || r.Failures != 0 {
+		t.Errorf("Requests = %d, Failures = %d (%s), server answered %d: want several, all counted", r.Requests, r.Failures, r.FirstFail, served.Load())
+	}
+}
+
+func TestLoadRejectsAnswersItCannotRead(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "Hello, ")
+		w.(http.Flusher).Flush() // sends the rest in chunks, without a length
+		fmt.Fprint(w, "World!")
+	}))
+	defer srv.Close()
+	r, err := Load{URL: srv.URL, Connections: 1, Duration: 50 * time.Millisecond}.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Requests != 0 || r.Failures == 0 || !strings.Contains(r.FirstFail, "chunked") {
+		t.Errorf("Requests = %d, Failures = %d, FirstFail = %q; want only failures, naming chunked", r.Requests, r.Failures, r.FirstFail)
+	}
+
+	for _, bad := range []string{"https://example.com/", "http://127.0.0.1/", "::"} {
+		if _, err := (Load{URL: bad, Connections: 1, Duration: time.Millisecond}).Run(context.Background()); err == nil {
+			t.Errorf("Load of %q ran, want an error", bad)
+		}
 	}
 }

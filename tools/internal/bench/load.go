@@ -1,12 +1,17 @@
 package bench
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
+	"maps"
+	"net"
 	"net/http"
+	"net/url"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -15,7 +20,7 @@ import (
 // after another over its own keep-alive connection, for Duration.
 type Load struct {
 	URL         string
-	Header      http.Header // sent with every request, e.g. a session cookie
+	Header      map[string]string // sent with every request, e.g. a session cookie
 	Connections int
 	Duration    time.Duration
 }
@@ -40,51 +45,29 @@ func (r Result) PerSecond() float64 {
 // Run sends the load and waits for the last answer. Requests that are in
 // flight when Duration ends are allowed to finish, so that a slow server
 // is charged for them instead of having them cut off.
+//
+// The client speaks just enough HTTP/1.1 for this: one fixed request
+// written as bytes, and answers that carry a Content-Length. It shares the
+// machine with the server, and net/http's client, built for every case,
+// spends several times more CPU per request, which would leave less for
+// the server and make the servers look more alike than they are.
 func (l Load) Run(ctx context.Context) (Result, error) {
 	if l.Connections < 1 || l.Duration <= 0 {
 		return Result{}, fmt.Errorf("load needs at least one connection and a positive duration, got %d and %v", l.Connections, l.Duration)
 	}
-	transport := &http.Transport{
-		MaxIdleConnsPerHost: l.Connections,
-		MaxConnsPerHost:     l.Connections,
-		DisableCompression:  true,
+	u, err := url.Parse(l.URL)
+	if err != nil || u.Scheme != "http" || u.Port() == "" {
+		return Result{}, fmt.Errorf("load URL %q: want http://host:port/path", l.URL)
 	}
-	defer transport.CloseIdleConnections()
-	client := &http.Client{
-		Transport: transport,
-		Timeout:   10 * time.Second,
-		// A redirect means the request was not answered, e.g. a proxy
-		// sending the client to sign in: count it as a failure.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
+	request := l.request(u)
 
-	type worker struct {
-		latencies []time.Duration
-		failures  int
-		firstFail error
-	}
 	workers := make([]worker, l.Connections)
 	start := time.Now()
 	deadline := start.Add(l.Duration)
 	var wg sync.WaitGroup
 	for i := range workers {
 		w := &workers[i]
-		wg.Go(func() {
-			for ctx.Err() == nil && time.Now().Before(deadline) {
-				t0 := time.Now()
-				err := l.get(ctx, client)
-				if err != nil {
-					w.failures++
-					if w.firstFail == nil {
-						w.firstFail = err
-					}
-					// Do not spin on a server that refuses connections.
-					time.Sleep(time.Millisecond)
-					continue
-				}
-				w.latencies = append(w.latencies, time.Since(t0))
-			}
-		})
+		wg.Go(func() { w.run(ctx, u.Host, request, deadline) })
 	}
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
@@ -104,26 +87,124 @@ func (l Load) Run(ctx context.Context) (Result, error) {
 	return r, nil
 }
 
-func (l Load) get(ctx context.Context, client *http.Client) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, l.URL, nil)
+// request is the GET that every connection sends, again and again.
+func (l Load) request(u *url.URL) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: radix-tutorial-bench\r\n", u.RequestURI(), u.Host)
+	for _, k := range slices.Sorted(maps.Keys(l.Header)) {
+		fmt.Fprintf(&b, "%s: %s\r\n", k, l.Header[k])
+	}
+	b.WriteString("\r\n")
+	return b.Bytes()
+}
+
+// worker is one connection's client.
+type worker struct {
+	latencies []time.Duration
+	failures  int
+	firstFail error
+}
+
+func (w *worker) fail(err error) {
+	w.failures++
+	if w.firstFail == nil {
+		w.firstFail = err
+	}
+}
+
+func (w *worker) run(ctx context.Context, addr string, request []byte, deadline time.Time) {
+	var conn net.Conn
+	var br *bufio.Reader
+	defer func() {
+		if conn != nil {
+			conn.Close()
+		}
+	}()
+	for ctx.Err() == nil && time.Now().Before(deadline) {
+		if conn == nil {
+			c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+			if err != nil {
+				w.fail(err)
+				// Do not spin on a server that refuses connections.
+				time.Sleep(time.Millisecond)
+				continue
+			}
+			// One deadline for the whole load: a stalled server ends the
+			// connection instead of the benchmark.
+			c.SetDeadline(deadline.Add(10 * time.Second))
+			conn, br = c, bufio.NewReaderSize(c, 16<<10)
+		}
+		t0 := time.Now()
+		status, keepAlive, err := roundTrip(conn, br, request)
+		switch {
+		case err != nil:
+			w.fail(err)
+		case status != 200:
+			w.fail(fmt.Errorf("GET answered %d %s", status, http.StatusText(status)))
+		default:
+			w.latencies = append(w.latencies, time.Since(t0))
+		}
+		if err != nil || !keepAlive {
+			conn.Close()
+			conn = nil
+		}
+	}
+}
+
+// roundTrip sends request on conn and reads the answer from br, which
+// reads conn. It returns the status and whether the connection can carry
+// another request.
+func roundTrip(conn net.Conn, br *bufio.Reader, request []byte) (status int, keepAlive bool, err error) {
+	if _, err := conn.Write(request); err != nil {
+		return 0, false, err
+	}
+	line, err := br.ReadSlice('\n')
 	if err != nil {
-		return err
+		return 0, false, fmt.Errorf("reading the status line: %w", err)
 	}
-	for k, v := range l.Header {
-		req.Header[k] = v
+	// "HTTP/1.1 200 OK\r\n"
+	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.")) || line[8] != ' ' {
+		return 0, false, fmt.Errorf("not an HTTP/1.x status line: %q", line)
 	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
+	if status, err = strconv.Atoi(string(line[9:12])); err != nil {
+		return 0, false, fmt.Errorf("status line %q: %w", line, err)
 	}
-	// Reading the body to the end lets the connection be reused.
-	_, err = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		return err
+	keepAlive = line[7] == '1' // HTTP/1.0 closes unless told otherwise
+	length := -1
+	for {
+		line, err := br.ReadSlice('\n')
+		if err != nil {
+			return 0, false, fmt.Errorf("reading the headers: %w", err)
+		}
+		line = bytes.TrimRight(line, "\r\n")
+		if len(line) == 0 {
+			break
+		}
+		name, value, ok := bytes.Cut(line, []byte(":"))
+		if !ok {
+			return 0, false, fmt.Errorf("header line %q has no colon", line)
+		}
+		value = bytes.TrimSpace(value)
+		switch {
+		case bytes.EqualFold(name, []byte("Content-Length")):
+			if length, err = strconv.Atoi(string(value)); err != nil || length < 0 {
+				return 0, false, fmt.Errorf("Content-Length %q", value)
+			}
+		case bytes.EqualFold(name, []byte("Transfer-Encoding")):
+			return 0, false, fmt.Errorf("the answer is sent in parts (Transfer-Encoding: %s), which this client does not read", value)
+		case bytes.EqualFold(name, []byte("Connection")):
+			if bytes.EqualFold(value, []byte("close")) {
+				keepAlive = false
+			} else if bytes.EqualFold(value, []byte("keep-alive")) {
+				keepAlive = true
+			}
+		}
 	}
-	if resp.StatusCode != http.StatusOK {
-		return errors.New("GET " + l.URL + ": " + resp.Status)
+	if length < 0 {
+		return 0, false, errors.New("the answer has no Content-Length")
 	}
-	return nil
+	if _, err := br.Discard(length); err != nil {
+		return 0, false, fmt.Errorf("reading the body: %w", err)
+	}
+	return status, keepAlive, nil
 }
