@@ -45,7 +45,7 @@ func (b *runner) proxyTarget(ctx context.Context) (target, error) {
 	}
 	t.note = fmt.Sprintf("%s: oauth2-proxy %s in front of the %s server, both pinned to the server CPU. "+
 		"Its memory, start-up (to the first 200 OK on /ping) and binary are oauth2-proxy's own; "+
-		"its CPU per request is both processes' together. The binary is oauth2-proxy as `go tool` builds it, with symbols.",
+		"its CPU per request is both processes' together. The binary is oauth2-proxy as `go tool` builds it (stripped, but with cgo), not the official image's.",
 		name, version, proxiedStep)
 	t.start = func(ctx context.Context) (*instance, error) {
 		return b.startProxied(ctx, serverBin, proxyBin)
