@@ -151,6 +151,7 @@ type runner struct {
 	podman    []string // environment for podman, once prepared
 	podmanErr error    // why podman cannot build images here
 	baseImage string   // size of the stand-in distroless base image
+	skipped   []string // rows left out, and why
 }
 
 func (b *runner) logf(format string, args ...any) {

@@ -35,7 +35,7 @@ func (b *runner) report(targets []target, results map[string][]sample, args []st
 
 	load := bench.Table{Header: []string{"Server", "Requests/s", "÷ net/http", "p50 latency", "p99 latency", "CPU per request"}}
 	footprint := bench.Table{Header: []string{"Server", "Memory idle", "Memory under load (peak)", "÷ net/http", "Start-up", "Binary", "Image"}}
-	var notes []string
+	notes := b.skipped
 	for _, t := range targets {
 		load.Rows = append(load.Rows, []string{
 			t.name,

@@ -106,6 +106,7 @@ func (b *runner) targets(ctx context.Context) ([]target, error) {
 		t, err := b.flaskTarget(ctx)
 		if err != nil {
 			b.logf("skipping the Flask row: %v", err)
+			b.skipped = append(b.skipped, "Flask: skipped, because "+err.Error()+".")
 		} else {
 			targets = append(targets, t)
 		}
