@@ -127,11 +127,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // get the last CPU, so that the load generator and the server do not take
 // turns on the same core, which would blur each one's cost.
 func pinSelf() error {
-	cpus := "0"
-	if n := runtime.NumCPU(); n > 2 {
-		cpus = "0-" + strconv.Itoa(n-2)
-	}
-	out, err := exec.Command("taskset", "-a", "-p", "-c", cpus, strconv.Itoa(os.Getpid())).CombinedOutput()
+	out, err := exec.Command("taskset", "-a", "-p", "-c", clientCPUs(), strconv.Itoa(os.Getpid())).CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("taskset: %v: %s", err, out)
 	}
@@ -141,6 +137,14 @@ func pinSelf() error {
 
 // serverCPU is the CPU the servers are pinned to.
 func serverCPU() string { return strconv.Itoa(runtime.NumCPU() - 1) }
+
+// clientCPUs are the CPUs the load generator is pinned to: all the others.
+func clientCPUs() string {
+	if n := runtime.NumCPU(); n > 2 {
+		return "0-" + strconv.Itoa(n-2)
+	}
+	return "0"
+}
 
 type runner struct {
 	opts options

@@ -84,7 +84,7 @@ func (b *runner) report(targets []target, results map[string][]sample, args []st
 	fmt.Fprintf(&w, "Machine: %s, %d CPUs, Linux %s, %s %s/%s.\n", cpuModel(), runtime.NumCPU(), kernel(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	fmt.Fprintf(&w, "Load: %d keep-alive connections for %v per round from a Go client on the same machine", o.connections, o.duration)
 	if o.pin {
-		fmt.Fprintf(&w, "; the servers run pinned to CPU %s and the client on the other CPUs", serverCPU())
+		fmt.Fprintf(&w, "; the servers are pinned to CPU %s and the client to CPU %s", serverCPU(), clientCPUs())
 	} else {
 		fmt.Fprint(&w, ", sharing the CPUs with the servers")
 	}
