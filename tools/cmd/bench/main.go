@@ -37,6 +37,7 @@ type options struct {
 	pin         bool
 	images      bool
 	out         string
+	svg         string
 }
 
 func main() {
@@ -62,6 +63,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.pin, "pin", tasksetErr == nil, "pin the servers to the last CPU and the load generator to the others (needs taskset and 2+ CPUs)")
 	fs.BoolVar(&o.images, "images", podmanErr == nil, "build each step's container image with podman to measure its size")
 	fs.StringVar(&o.out, "o", "", "also write the report to this file")
+	fs.StringVar(&o.svg, "svg", "", "also draw the medians as bar charts into this SVG file")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -118,7 +120,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprint(stdout, report)
 	if o.out != "" {
-		return os.WriteFile(o.out, []byte(report), 0o644)
+		if err := os.WriteFile(o.out, []byte(report), 0o644); err != nil {
+			return err
+		}
+	}
+	if o.svg != "" {
+		svg, err := chart(targets, results)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(o.svg, svg, 0o644)
 	}
 	return nil
 }

@@ -175,3 +175,32 @@ func kernel() string {
 	}
 	return strings.TrimSpace(string(data))
 }
+
+// chart draws the medians that matter most for the resources: the work per
+// request and the memory.
+func chart(targets []target, results map[string][]sample) ([]byte, error) {
+	median := func(name string, field func(sample) float64) float64 {
+		var values []float64
+		for _, s := range results[name] {
+			values = append(values, field(s))
+		}
+		return bench.Summarize(values).Median
+	}
+	panels := []bench.Panel{
+		{Title: "Requests per second (more is better)", Format: bench.Count},
+		{Title: "CPU time per request (less is better)", Format: bench.Micros},
+		{Title: "Memory under load, peak (less is better)", Format: bench.MiB},
+	}
+	fields := []func(sample) float64{
+		func(s sample) float64 { return s.perSecond },
+		func(s sample) float64 { return s.cpuPerRequest },
+		func(s sample) float64 { return s.peak },
+	}
+	for i := range panels {
+		for _, t := range targets {
+			panels[i].Labels = append(panels[i].Labels, t.name)
+			panels[i].Values = append(panels[i].Values, median(t.name, fields[i]))
+		}
+	}
+	return bench.SVG(panels...)
+}

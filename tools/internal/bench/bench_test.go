@@ -1,8 +1,12 @@
 package bench
 
 import (
+	"bytes"
 	"context"
+	"encoding/xml"
 	"fmt"
+	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -264,5 +268,57 @@ func TestLoadRejectsAnswersItCannotRead(t *testing.T) {
 		if _, err := (Load{URL: bad, Connections: 1, Duration: time.Millisecond}).Run(context.Background()); err == nil {
 			t.Errorf("Load of %q ran, want an error", bad)
 		}
+	}
+}
+
+func TestSVG(t *testing.T) {
+	svg, err := SVG(
+		Panel{Title: "CPU per request", Labels: []string{"net/http", "<b>&"}, Values: []float64{40e-6, 20e-6}, Format: Micros},
+		Panel{Title: "Memory", Labels: []string{"one"}, Values: []float64{0}, Format: MiB},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// It must be well-formed XML, with the hostile label escaped.
+	d := xml.NewDecoder(bytes.NewReader(svg))
+	var texts []string
+	widths := map[string]bool{}
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("not well-formed XML: %v\n%s", err, svg)
+		}
+		switch tok := tok.(type) {
+		case xml.CharData:
+			if s := strings.TrimSpace(string(tok)); s != "" {
+				texts = append(texts, s)
+			}
+		case xml.StartElement:
+			for _, a := range tok.Attr {
+				if tok.Name.Local == "rect" && a.Name.Local == "width" {
+					widths[a.Value] = true
+				}
+			}
+		}
+	}
+	want := []string{"CPU per request", "net/http", "40 µs", "<b>&", "20 µs", "Memory", "one", "0.0 MiB"}
+	if strings.Join(texts, "|") != strings.Join(want, "|") {
+		t.Errorf("texts = %q, want %q", texts, want)
+	}
+	// The largest value fills the bar area, half of it half, and zero none.
+	for _, w := range []string{"450.0", "225.0", "0.0"} {
+		if !widths[w] {
+			t.Errorf("no bar of width %s among %v", w, widths)
+		}
+	}
+
+	if _, err := SVG(Panel{Title: "bad", Labels: []string{"a"}, Values: []float64{math.NaN()}, Format: Count}); err == nil {
+		t.Error("SVG drew a NaN, want an error")
+	}
+	if _, err := SVG(Panel{Title: "bad", Labels: []string{"a", "b"}, Values: []float64{1}, Format: Count}); err == nil {
+		t.Error("SVG drew two labels with one value, want an error")
 	}
 }
