@@ -86,10 +86,13 @@ func TestMain(m *testing.M) {
 type server struct {
 	step string
 	addr string // host:port from LISTEN_ADDR
-	cmd  *exec.Cmd
-	out  *syncBuffer // standard output and error: JSON log lines
-	done chan struct{}
-	err  error // the exit status, set before done is closed
+	// ready is the path that answers 200 once the server is up: /healthz,
+	// or / for step 1, which has no health check.
+	ready string
+	cmd   *exec.Cmd
+	out   *syncBuffer // standard output and error: JSON log lines
+	done  chan struct{}
+	err   error // the exit status, set before done is closed
 }
 
 // launch starts the step's binary with LISTEN_ADDR=addr and stops it with
@@ -100,7 +103,7 @@ func launch(t *testing.T, step, addr string) *server {
 	if !ok {
 		t.Fatalf("no binary for step %s", step)
 	}
-	s := &server{step: step, addr: addr, out: &syncBuffer{}, done: make(chan struct{})}
+	s := &server{step: step, addr: addr, ready: "/healthz", out: &syncBuffer{}, done: make(chan struct{})}
 	s.cmd = exec.Command(bin)
 	s.cmd.Env = append(os.Environ(), "LISTEN_ADDR="+addr)
 	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
@@ -122,26 +125,34 @@ func launch(t *testing.T, step, addr string) *server {
 }
 
 // start launches the step's server on a free loopback port and waits
-// until it answers /healthz.
+// until it answers.
 func start(t *testing.T, step string) *server {
 	t.Helper()
 	s := launch(t, step, freeAddr(t))
+	waitReady(t, s)
+	return s
+}
+
+// waitReady waits up to 30 seconds until the server answers 200 on its
+// ready path.
+func waitReady(t *testing.T, s *server) {
+	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		resp, err := quick.Get(s.url("/healthz"))
+		resp, err := quick.Get(s.url(s.ready))
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return s
+				return
 			}
 		}
 		select {
 		case <-s.done:
-			t.Fatalf("steps/%s exited before it answered: %v\n%s", step, s.err, s.out.String())
+			t.Fatalf("steps/%s exited before it answered: %v\n%s", s.step, s.err, s.out.String())
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("steps/%s does not answer %s: %v", step, s.url("/healthz"), err)
+			t.Fatalf("steps/%s does not answer %s: %v", s.step, s.url(s.ready), err)
 		}
 	}
 }
