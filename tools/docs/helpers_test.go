@@ -2,9 +2,11 @@ package docs
 
 import (
 	"errors"
+	"os"
 	"os/exec"
 	"slices"
 	"testing"
+	"time"
 )
 
 // The checks' own helpers are tested here, so that a broken helper cannot
@@ -113,5 +115,17 @@ func TestAnchorsAndLinks(t *testing.T) {
 	slices.Sort(targets)
 	if want := []string{"01-local.md#run-it", "images/a.png"}; !slices.Equal(targets, want) {
 		t.Errorf("links = %q, want %q", targets, want)
+	}
+}
+
+func TestScriptDoesNotWaitForBackgroundJobs(t *testing.T) {
+	r := &runner{t: t, page: "page.md", dir: t.TempDir(), env: os.Environ()}
+	start := time.Now()
+	out, err := r.runScript("sleep 60 &\necho started")
+	if err != nil || out != "started\n" {
+		t.Errorf("runScript = %q, %v; want %q, nil", out, err, "started\n")
+	}
+	if waited := time.Since(start); waited > 30*time.Second {
+		t.Errorf("runScript waited %v for a background job; want it killed when the script ends", waited)
 	}
 }

@@ -172,6 +172,9 @@ func (r *runner) bash(script string, out *syncBuffer) *exec.Cmd {
 	cmd.Env = r.env
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// A background job that keeps the output open must not keep Wait
+	// waiting once the command itself has ended.
+	cmd.WaitDelay = 2 * time.Second
 	return cmd
 }
 
@@ -189,14 +192,13 @@ func (r *runner) runScript(script string) (string, error) {
 	select {
 	case err = <-done:
 	case <-time.After(blockTimeout):
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-done
 		err = fmt.Errorf("still running after %v", blockTimeout)
 	}
 	syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	if err != nil && !errors.Is(err, os.ErrProcessDone) {
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-		}
+	if errors.Is(err, exec.ErrWaitDelay) {
+		err = nil // the script succeeded; a job it left running held the output
 	}
 	return out.String(), err
 }
