@@ -19,6 +19,7 @@ import (
 
 	"example.com/radix-tutorial/tools/internal/docsync"
 	"example.com/radix-tutorial/tools/internal/need"
+	"example.com/radix-tutorial/tools/internal/portlock"
 )
 
 const (
@@ -28,6 +29,9 @@ const (
 	// serveStartTimeout covers a cold go run, which compiles first, and
 	// step 3's build of oauth2-proxy.
 	serveStartTimeout = 3 * time.Minute
+	// portFreeTimeout is how long a serve block waits for its port to be
+	// free before it fails.
+	portFreeTimeout = 30 * time.Second
 	// serveStopTimeout is how long a server may take to exit after Ctrl-C.
 	serveStopTimeout = 15 * time.Second
 )
@@ -55,6 +59,9 @@ func TestCommandsInDocs(t *testing.T) {
 			if usesProgram(blocks, "podman") {
 				r.env = append(r.env, podmanEnv(t)...)
 			}
+			// Other test packages, running at the same time, use port 5000
+			// too: step 1 cannot listen anywhere else.
+			portlock.Hold(t)
 			defer r.stopServer()
 			for _, b := range blocks {
 				if !docsync.Runnable(b.Lang) || b.Marker == docsync.NotRun {
@@ -361,6 +368,11 @@ func (r *runner) startServer(b docsync.Block) {
 	t := r.t
 	port := b.Port()
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	// A server that another test stopped just before may take a moment
+	// to let go of the port; anything longer is a real conflict.
+	for deadline := time.Now().Add(portFreeTimeout); portBusy(port) && time.Now().Before(deadline); {
+		time.Sleep(250 * time.Millisecond)
+	}
 	if portBusy(port) {
 		t.Errorf("%s: port %d is in use before `%s` starts; stop whatever listens there (ss -ltnp 'sport = :%d') and run the tests again",
 			r.where(b), port, strings.TrimSpace(b.Body), port)
