@@ -49,6 +49,11 @@ func TestBrowserSignIn(t *testing.T) {
 	ctx, cancel = chromedp.NewContext(ctx)
 	defer cancel()
 
+	began := time.Now()
+	if err := chromedp.Do(ctx); err != nil { // starts the browser
+		t.Fatalf("starting Chromium: %v", err)
+	}
+	started := time.Now()
 	err := chromedp.Do(ctx,
 		chromedp.Navigate(s.URL()),
 		chromedp.WaitVisible(chromedp.CSS("a[href='/oauth2/sign_out']")),
@@ -56,6 +61,7 @@ func TestBrowserSignIn(t *testing.T) {
 	if err != nil {
 		t.Fatalf("signing in with Chromium: %v", err)
 	}
+	t.Logf("Chromium started in %s; signing in took %s", started.Sub(began), time.Since(started))
 	location, err := chromedp.Run(ctx, chromedp.Location())
 	if err != nil {
 		t.Fatal(err)

@@ -137,7 +137,9 @@ func TestSignInFollowsTheOIDCFlow(t *testing.T) {
 		return nil
 	}
 
+	began := time.Now()
 	resp, page := get(t, c, s.URL(), nil)
+	t.Logf("signing in took %s", time.Since(began))
 
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET %s ended with %s at %s", s.URL(), resp.Status, resp.Request.URL)

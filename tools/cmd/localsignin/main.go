@@ -61,7 +61,9 @@ func run(args []string, out io.Writer) error {
 		ProviderAddr: loopback(*providerPort),
 		Log:          out,
 	})
-	if err != nil {
+	if err != nil && ctx.Err() != nil {
+		return errors.New("interrupted while starting")
+	} else if err != nil {
 		return err
 	}
 

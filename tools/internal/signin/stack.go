@@ -99,7 +99,7 @@ func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 	}
 	if opts.ProxyBin == "" {
 		slow := time.AfterFunc(time.Second, func() {
-			fmt.Fprintf(log, "Building oauth2-proxy from %s; the first build takes about a minute...\n", proxyModuleDir)
+			fmt.Fprintf(log, "Building oauth2-proxy from %s; the first build takes a minute or more...\n", proxyModuleDir)
 		})
 		opts.ProxyBin, err = ProxyBinary(ctx, opts.Root)
 		slow.Stop()
