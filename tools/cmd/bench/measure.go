@@ -64,7 +64,7 @@ func (b *runner) once(ctx context.Context, t target) (s sample, err error) {
 	}
 	mem, err := bench.ReadMemory(inst.main.pid())
 	if err != nil {
-		return s, err
+		return s, inst.exitedOr(err)
 	}
 	s.idle = float64(mem.RSS)
 
@@ -90,7 +90,7 @@ func (b *runner) once(ctx context.Context, t target) (s sample, err error) {
 		return s, err
 	}
 	if mem, err = bench.ReadMemory(inst.main.pid()); err != nil {
-		return s, err
+		return s, inst.exitedOr(err)
 	}
 	if r.Requests == 0 {
 		return s, fmt.Errorf("no request was answered: %s", r.FirstFail)
@@ -106,11 +106,24 @@ func (b *runner) once(ctx context.Context, t target) (s sample, err error) {
 	return s, nil
 }
 
+// exitedOr explains err by a process of inst that exited, if one did.
+func (inst *instance) exitedOr(err error) error {
+	for _, p := range inst.all {
+		if p.hasExited() {
+			return fmt.Errorf("%s exited while it was measured (%v)", p.name, p.err)
+		}
+	}
+	return err
+}
+
 func cpuTime(procs []*process) (time.Duration, error) {
 	var total time.Duration
 	for _, p := range procs {
 		d, err := bench.ReadCPU(p.pid())
 		if err != nil {
+			if p.hasExited() {
+				return 0, fmt.Errorf("%s exited while it was measured (%v)", p.name, p.err)
+			}
 			return 0, fmt.Errorf("%s: %w", p.name, err)
 		}
 		total += d

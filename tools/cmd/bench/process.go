@@ -49,6 +49,16 @@ func spawn(name string, argv, env []string, pin bool) (*process, error) {
 
 func (p *process) pid() int { return p.cmd.Process.Pid }
 
+// hasExited reports whether the process has exited; p.err says how.
+func (p *process) hasExited() bool {
+	select {
+	case <-p.exited:
+		return true
+	default:
+		return false
+	}
+}
+
 // stop sends SIGTERM, as Kubernetes does, and waits for the process to
 // exit, killing it after 10 seconds. A process that had already exited
 // before it was asked to is an error: it crashed.

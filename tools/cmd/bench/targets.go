@@ -122,7 +122,11 @@ func (b *runner) binaryTarget(name, bin string, header map[string]string) target
 	}
 	t.start = func(ctx context.Context) (*instance, error) {
 		addr, env := fixedAddr[name], []string(nil)
-		if addr == "" {
+		if addr != "" {
+			if err := b.waitPortFree(ctx, addr); err != nil {
+				return nil, fmt.Errorf("%s always serves on %s, which is taken: %w", name, addr, err)
+			}
+		} else {
 			var err error
 			if addr, err = freeAddr(); err != nil {
 				return nil, err
@@ -142,6 +146,10 @@ func (b *runner) startOne(ctx context.Context, name string, argv, env []string, 
 		return nil, err
 	}
 	startup, err := waitReady(ctx, start, url, header, p)
+	if err == nil && p.hasExited() {
+		// Something else answered in its place, on a port it could not get.
+		err = fmt.Errorf("%s exited (%v), and something else answered on %s", name, p.err, url)
+	}
 	if err != nil {
 		p.stop()
 		return nil, err
@@ -177,6 +185,28 @@ func (b *runner) flaskTarget(ctx context.Context) (target, error) {
 	}
 	return t, nil
 }
+
+// waitPortFree waits up to portWait for addr to be free, for a server that
+// cannot be given another address.
+func (b *runner) waitPortFree(ctx context.Context, addr string) error {
+	deadline := time.Now().Add(portWait)
+	for {
+		err := portFree(addr)
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		b.logf("waiting for %s to be free", addr)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// portWait is how long the benchmark waits for a fixed port to be freed
+// by whatever else uses it.
+const portWait = time.Minute
 
 // portFree checks that nothing listens on addr.
 func portFree(addr string) error {
