@@ -86,7 +86,7 @@ func (b *runner) targets(ctx context.Context) ([]target, error) {
 		}
 		t := b.binaryTarget(step, bin, header)
 		if addr, ok := fixedAddr[step]; ok {
-			if err := portFree(addr); err != nil {
+			if err := b.waitPortFree(ctx, addr); err != nil {
 				return nil, fmt.Errorf("%s always serves on %s, which is taken (%v): stop what runs there", step, addr, err)
 			}
 		}
@@ -124,7 +124,7 @@ func (b *runner) binaryTarget(name, bin string, header map[string]string) target
 		addr, env := fixedAddr[name], []string(nil)
 		if addr != "" {
 			if err := b.waitPortFree(ctx, addr); err != nil {
-				return nil, fmt.Errorf("%s always serves on %s, which is taken: %w", name, addr, err)
+				return nil, fmt.Errorf("%s always serves on %s, which is taken (%v): stop what runs there", name, addr, err)
 			}
 		} else {
 			var err error
