@@ -3,7 +3,7 @@
 //
 //	go run ./tools/cmd/localsignin
 //
-// A local OpenID Connect provider stands in for Azure AD, the real
+// A local OpenID Connect provider stands in for Entra ID, the real
 // oauth2-proxy (the version tools/oauth2-proxy pins) gets the environment
 // variables of the auth-proxy component in steps/03-auth-proxy/radixconfig.yaml
 // with only the local differences changed, and the step's server listens on
@@ -77,7 +77,7 @@ func run(args []string, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "\nOpen %s\n", stack.URL())
 	fmt.Fprintf(out, "You will be signed in as %s at once:\n", signin.Ada)
-	fmt.Fprintf(out, "the local provider has no sign-in page, unlike Azure AD.\n")
+	fmt.Fprintf(out, "the local provider has no sign-in page, unlike Entra ID.\n")
 	fmt.Fprintf(out, "Press Ctrl-C to stop.\n\n")
 
 	var exited error

@@ -12,7 +12,7 @@ import (
 	"github.com/oauth2-proxy/mockoidc"
 )
 
-// User is who the local provider signs in. Azure AD would take these from
+// User is who the local provider signs in. Entra ID would take these from
 // the organisation's directory.
 type User struct {
 	Subject           string // the sub claim; oauth2-proxy passes it as X-Forwarded-User
@@ -42,7 +42,7 @@ func (u User) mock() *mockoidc.MockUser {
 	}
 }
 
-// Provider is a local OpenID Connect provider that stands in for Azure AD.
+// Provider is a local OpenID Connect provider that stands in for Entra ID.
 // It has no sign-in page: each authorization request signs in the next
 // queued user at once, or the default user when none is queued.
 type Provider struct {

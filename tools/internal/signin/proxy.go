@@ -65,7 +65,7 @@ func goCmd(ctx context.Context, dir string, args ...string) (string, error) {
 	return string(out), nil
 }
 
-// Local is what differs on this machine from Radix and Azure AD.
+// Local is what differs on this machine from Radix and Entra ID.
 type Local struct {
 	Issuer, ClientID, ClientSecret string
 	ProxyAddr                      string // host:port oauth2-proxy listens on
@@ -101,7 +101,7 @@ func ProxyEnv(path string, local Local) (env []string, changes []Setting, err er
 	cookieSecret := make([]byte, 32)
 	rand.Read(cookieSecret)
 	changes = []Setting{
-		{Name: "OAUTH2_PROXY_OIDC_ISSUER_URL", Value: local.Issuer, Why: "the local provider instead of Azure AD"},
+		{Name: "OAUTH2_PROXY_OIDC_ISSUER_URL", Value: local.Issuer, Why: "the local provider instead of Entra ID"},
 		{Name: "OAUTH2_PROXY_CLIENT_ID", Value: local.ClientID, Why: "the local provider's client"},
 		{Name: "OAUTH2_PROXY_CLIENT_SECRET", Value: local.ClientSecret, Why: "made up for this run", Secret: true},
 		{Name: "OAUTH2_PROXY_COOKIE_SECRET", Value: base64.URLEncoding.EncodeToString(cookieSecret), Why: "random for this run", Secret: true},

@@ -1,6 +1,6 @@
 // Package signin runs a step behind a sign-in the way Radix runs step 3,
 // but on this machine and without Azure: a local OpenID Connect provider
-// stands in for Azure AD, the real oauth2-proxy is configured from the
+// stands in for Entra ID, the real oauth2-proxy is configured from the
 // auth-proxy component of the step's radixconfig.yaml, and the step's
 // server listens on loopback behind it.
 //
