@@ -161,9 +161,17 @@ func startLocal(t *testing.T) *server {
 	t.Helper()
 	portlock.Hold(t)
 	const addr = "localhost:5000"
-	if conn, err := net.Dial("tcp", addr); err == nil {
+	// A server that a person started, or a test that does not take the
+	// lock, may still be using the port for a while.
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(100 * time.Millisecond) {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			break
+		}
 		conn.Close()
-		t.Fatalf("another program listens on %s; stop it to run this test", addr)
+		if time.Now().After(deadline) {
+			t.Fatalf("another program has listened on %s for 2 minutes; stop it to run this test", addr)
+		}
 	}
 	s := launch(t, "01-local", addr)
 	s.ready = "/"
