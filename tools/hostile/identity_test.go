@@ -121,6 +121,7 @@ func TestHostileClaimsThroughProxy(t *testing.T) {
 			Email:             fmt.Sprintf("hostile-%d@example.com", i),
 			PreferredUsername: tc.preferredUsername,
 		}
+		served := requestsServed(log)
 		status, page, err := signInAs(stack, user)
 		if err != nil {
 			t.Errorf("%s: %v", tc.name, err)
@@ -129,6 +130,9 @@ func TestHostileClaimsThroughProxy(t *testing.T) {
 		if tc.refused != 0 {
 			if status != tc.refused {
 				t.Errorf("%s: GET / = %d, want %d", tc.name, status, tc.refused)
+			}
+			if n := requestsServed(log); n != served {
+				t.Errorf("%s: the server's handlers saw %d requests, want none", tc.name, n-served)
 			}
 			continue
 		}
@@ -160,6 +164,18 @@ func TestHostileClaimsThroughProxy(t *testing.T) {
 	if status, _, err := signInAs(stack, signin.Ada); err != nil || status != http.StatusOK {
 		t.Errorf("signing in as %s after the hostile users: %d, %v; want 200", signin.Ada, status, err)
 	}
+}
+
+// requestsServed counts the requests that reached the server's handlers,
+// from its log lines in the stack's output.
+func requestsServed(log *syncBuffer) int {
+	n := 0
+	for line := range strings.Lines(log.String()) {
+		if strings.HasPrefix(line, "[server] ") && strings.Contains(line, `"msg":"request"`) {
+			n++
+		}
+	}
+	return n
 }
 
 // tag matches HTML tags, the page's markup.
