@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"os/exec"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -34,7 +33,7 @@ type Process struct {
 func start(name string, cmd *exec.Cmd, log io.Writer) (*Process, error) {
 	out := &prefixWriter{w: log, prefix: "[" + name + "] "}
 	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	ownGroup(cmd)
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
@@ -62,11 +61,11 @@ func (p *Process) Stop() error {
 		return p.exitError()
 	default:
 	}
-	_ = syscall.Kill(-p.Pid(), syscall.SIGTERM)
+	terminateGroup(p.Pid())
 	select {
 	case <-p.done:
 	case <-time.After(stopTimeout):
-		_ = syscall.Kill(-p.Pid(), syscall.SIGKILL)
+		killGroup(p.Pid())
 		<-p.done
 		return fmt.Errorf("%s did not stop within %s of SIGTERM and was killed", p.Name, stopTimeout)
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 
@@ -46,6 +47,9 @@ func ProxyBinary(ctx context.Context, root string) (string, error) {
 // dir and returns the binary's path.
 func BuildServer(ctx context.Context, root, step, dir string) (string, error) {
 	bin := filepath.Join(dir, step+"-server")
+	if runtime.GOOS == "windows" {
+		bin += ".exe"
+	}
 	_, err := goCmd(ctx, filepath.Join(root, "steps", step), "build", "-o", bin, ".")
 	return bin, err
 }
