@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -56,14 +55,10 @@ func TestLocalSignInRunsAndStopsOnCtrlC(t *testing.T) {
 		}
 	})
 
+	// The command says so once everything is ready. Watching the port
+	// instead could be fooled by another program that took it first.
 	url := "http://" + proxy + "/"
-	waitFor(t, 3*time.Minute, func() bool {
-		resp, err := http.Get(url + "ping")
-		if err == nil {
-			resp.Body.Close()
-		}
-		return err == nil && resp.StatusCode == http.StatusOK
-	}, exited, &out)
+	waitFor(t, 3*time.Minute, func() bool { return strings.Contains(out.String(), "Press Ctrl-C to stop.") }, exited, &out)
 	c, err := signin.SignIn(t.Context(), url)
 	if err != nil {
 		t.Fatalf("%v\noutput:\n%s", err, out.String())
