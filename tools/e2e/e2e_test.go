@@ -38,13 +38,14 @@ func TestMain(m *testing.M) {
 }
 
 // binaries builds the step server and oauth2-proxy once per test binary:
-// the first build of oauth2-proxy takes about a minute.
+// the first build of oauth2-proxy takes a minute or more.
 var binaries = sync.OnceValues(func() (signin.Options, error) {
 	root, err := repo.Root()
 	if err != nil {
 		return signin.Options{}, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	// Generous: a cold build on a busy 2-core machine has taken seven minutes.
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	opts := signin.Options{Root: root}
 	if opts.ServerBin, err = signin.BuildServer(ctx, root, signin.DefaultStep, binDir); err != nil {

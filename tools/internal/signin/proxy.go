@@ -36,7 +36,7 @@ func ProxyVersion(ctx context.Context, root string) (string, error) {
 
 // ProxyBinary returns the path of the oauth2-proxy that tools/oauth2-proxy
 // pins, building it first if the build cache does not hold it yet; that
-// first build takes about a minute. Run the binary itself, not `go tool`:
+// first build takes a minute or more. Run the binary itself, not `go tool`:
 // go would run it as a child, which a SIGKILL sent to go leaves running.
 func ProxyBinary(ctx context.Context, root string) (string, error) {
 	out, err := goCmd(ctx, filepath.Join(root, proxyModuleDir), "tool", "-n", "oauth2-proxy")
