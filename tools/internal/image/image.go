@@ -119,11 +119,24 @@ func Env(t testing.TB) []string {
 	if _, err := os.Stat(caBundle); err != nil {
 		need.Missing(t, "the CA certificates "+caBundle, "apt-get install ca-certificates")
 	}
+	out, err := command(nil, "go", "env", "-json", "GOROOT", "GOVERSION", "GOMODCACHE", "GOPROXY")
+	var g goEnv
+	if err == nil {
+		err = json.Unmarshal([]byte(out), &g)
+	}
+	if err != nil {
+		t.Fatalf("asking go about this machine's Go: %v", err)
+	}
+	// The stand-in holds this machine's Go, so it must be the Go its name says.
+	tag := Golang[strings.LastIndex(Golang, ":")+1:]
+	if v := strings.TrimPrefix(g.GOVERSION, "go"); v != tag && !strings.HasPrefix(v, tag+".") {
+		need.Missing(t, "Go "+tag+" (this machine has "+g.GOVERSION+"), the Go of the stand-in "+Golang+",", "https://go.dev/dl/")
+	}
 
 	mu.Lock()
 	defer mu.Unlock()
 	if prepared == nil {
-		env, err := prepare(busybox)
+		env, err := prepare(g, busybox)
 		if err != nil {
 			t.Fatalf("preparing podman and the stand-in base images: %v", err)
 		}
@@ -148,7 +161,7 @@ type goEnv struct {
 	GOROOT, GOVERSION, GOMODCACHE, GOPROXY string
 }
 
-func prepare(busybox string) ([]string, error) {
+func prepare(g goEnv, busybox string) ([]string, error) {
 	cache, err := os.UserCacheDir()
 	if err != nil {
 		return nil, err
@@ -172,18 +185,6 @@ func prepare(busybox string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := command(nil, "go", "env", "-json", "GOROOT", "GOVERSION", "GOMODCACHE", "GOPROXY")
-	if err != nil {
-		return nil, err
-	}
-	var g goEnv
-	if err := json.Unmarshal([]byte(out), &g); err != nil {
-		return nil, fmt.Errorf("go env: %w", err)
-	}
-	tag := Golang[strings.LastIndex(Golang, ":")+1:]
-	if v := strings.TrimPrefix(g.GOVERSION, "go"); v != tag && !strings.HasPrefix(v, tag+".") {
-		return nil, fmt.Errorf("the Dockerfile builds with %s but this machine has %s: a stand-in would hold another Go than its name says", Golang, g.GOVERSION)
-	}
 
 	b := &builder{env: append(os.Environ(), env...), dir: dir, state: filepath.Join(dir, "stand-ins.json")}
 	tc := toolchain + ":" + strings.TrimPrefix(g.GOVERSION, "go")
@@ -194,13 +195,13 @@ func prepare(busybox string) ([]string, error) {
 	}
 	for _, img := range []struct {
 		name, inputs string
-		make         func() (string, error)
+		build        func() (string, error)
 	}{
 		{tc, tools, func() (string, error) { return b.toolchain(tc, g, busybox) }},
 		{Golang, hash(append([]string{tools}, modules...)...), func() (string, error) { return b.golang(tc, g) }},
 		{Distroless, hash(recipe, file(caBundle)), b.distroless},
 	} {
-		if err := b.ensure(img.name, img.inputs, img.make); err != nil {
+		if err := b.ensure(img.name, img.inputs, img.build); err != nil {
 			return nil, fmt.Errorf("%s: %w", img.name, err)
 		}
 	}
@@ -210,8 +211,10 @@ func prepare(busybox string) ([]string, error) {
 // writeConfig writes containers.conf and storage.conf into dir and returns
 // the variables that point podman and buildah at them.
 func writeConfig(dir string) ([]string, error) {
-	// Podman's run-time state belongs where a reboot clears it.
-	run := filepath.Join("/run", "radix-tutorial-images")
+	// Podman's run-time state belongs where a reboot clears it, in a folder
+	// of this storage's own: root may have other cache folders, as sudo -E
+	// keeps the user's HOME.
+	run := filepath.Join("/run", "radix-tutorial-images", hash(dir)[:12])
 	driver := "overlay"
 	var fs syscall.Statfs_t
 	if err := syscall.Statfs(dir, &fs); err == nil && fs.Type == 0x794c7630 {
@@ -284,7 +287,7 @@ type made struct {
 
 // ensure makes the image called name unless the one in storage was made
 // from the same inputs.
-func (b *builder) ensure(name, inputs string, make func() (string, error)) error {
+func (b *builder) ensure(name, inputs string, build func() (string, error)) error {
 	state := map[string]made{}
 	if data, err := os.ReadFile(b.state); err == nil {
 		_ = json.Unmarshal(data, &state) // a damaged file only costs a remake
@@ -294,7 +297,7 @@ func (b *builder) ensure(name, inputs string, make func() (string, error)) error
 	if m, ok := state[name]; ok && m.Inputs == inputs && m.ID == old {
 		return nil
 	}
-	id, err := make()
+	id, err := build()
 	if err != nil {
 		return err
 	}
