@@ -213,7 +213,8 @@ func prepare(g goEnv, busybox string) ([]string, error) {
 func writeConfig(dir string) ([]string, error) {
 	// Podman's run-time state belongs where a reboot clears it, in a folder
 	// of this storage's own: root may have other cache folders, as sudo -E
-	// keeps the user's HOME.
+	// keeps the user's HOME. Podman remembers the folders its storage was
+	// made with, so a change of these paths needs a new storage folder.
 	run := filepath.Join("/run", "radix-tutorial-images", hash(dir)[:12])
 	driver := "overlay"
 	var fs syscall.Statfs_t
@@ -233,7 +234,7 @@ tmp_dir = %q
 driver = %q
 graphroot = %q
 runroot = %q
-`, driver, filepath.Join(dir, "storage-"+driver), filepath.Join(run, "storage"))
+`, driver, filepath.Join(dir, driver), filepath.Join(run, "storage"))
 
 	files := map[string]string{"containers.conf": containers, "storage.conf": storage}
 	for name, content := range files {
