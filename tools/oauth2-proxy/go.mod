@@ -1,3 +1,8 @@
+// This module only pins oauth2-proxy, the version that the local sign-in
+// (tools/cmd/localsignin) and the tests run; it must equal the image tag in
+// steps/03-auth-proxy/radixconfig.yaml. It is left out of go.work, so that
+// oauth2-proxy's many dependencies do not change the versions the steps are
+// built and tested with.
 module example.com/radix-tutorial/tools/oauth2-proxy
 
 go 1.26.0
