@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -52,33 +51,10 @@ type podman struct {
 }
 
 func newPodman(t *testing.T) podman {
-	openInputs(t)
 	start := time.Now()
 	env := image.Env(t)
 	t.Logf("podman and the stand-in base images ready in %s", time.Since(start).Round(time.Millisecond))
 	return podman{env: append(os.Environ(), env...)}
-}
-
-// openInputs opens every file a build may read. go test reuses a passing
-// result until a file that the test opened changes, and podman, not the
-// test, reads the sources.
-func openInputs(t *testing.T) {
-	t.Helper()
-	paths := []string{filepath.Join(root, "Dockerfile"), filepath.Join(root, ".dockerignore")}
-	err := filepath.WalkDir(filepath.Join(root, "steps"), func(path string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			paths = append(paths, path)
-		}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, path := range paths {
-		if _, err := os.ReadFile(path); err != nil {
-			t.Fatal(err)
-		}
-	}
 }
 
 // try runs podman with args and returns its standard output; an error
