@@ -13,4 +13,4 @@ if [ -z "${RADIXCONFIG_SCHEMA:-}" ]; then
 MSG
 fi
 
-go test -timeout 20m "$@" work
+go test -count=1 -timeout 20m "$@" work
