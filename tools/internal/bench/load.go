@@ -49,8 +49,8 @@ func (r Result) PerSecond() float64 {
 // The client speaks just enough HTTP/1.1 for this: one fixed request
 // written as bytes, and answers that carry a Content-Length. It shares the
 // machine with the server, and net/http's client, built for every case,
-// spends several times more CPU per request, which would leave less for
-// the server and make the servers look more alike than they are.
+// spends more CPU per request, which would leave less for the server and
+// make the servers look more alike than they are.
 func (l Load) Run(ctx context.Context) (Result, error) {
 	if l.Connections < 1 || l.Duration <= 0 {
 		return Result{}, fmt.Errorf("load needs at least one connection and a positive duration, got %d and %v", l.Connections, l.Duration)
