@@ -13,13 +13,7 @@ import (
 )
 
 // root is the repository root, found once for all tests.
-var root = func() string {
-	r, err := repo.Root()
-	if err != nil {
-		panic(err)
-	}
-	return r
-}()
+var root = repo.MustRoot()
 
 // goCmd runs the go command in dir, outside the workspace when
 // standalone is set, and fails the test with its output if it fails.

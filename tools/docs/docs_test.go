@@ -18,13 +18,7 @@ import (
 )
 
 // root is the repository root, found once for all tests.
-var root = func() string {
-	r, err := repo.Root()
-	if err != nil {
-		panic(err)
-	}
-	return r
-}()
+var root = repo.MustRoot()
 
 func pages(t *testing.T) []string {
 	t.Helper()

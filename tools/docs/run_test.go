@@ -1,7 +1,6 @@
 package docs
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -12,7 +11,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,6 +18,7 @@ import (
 	"example.com/radix-tutorial/tools/internal/docsync"
 	"example.com/radix-tutorial/tools/internal/need"
 	"example.com/radix-tutorial/tools/internal/portlock"
+	"example.com/radix-tutorial/tools/internal/syncbuf"
 )
 
 const (
@@ -173,7 +172,7 @@ func (r *runner) where(b docsync.Block) string {
 
 // bash starts a script in its own process group, with stdout and stderr
 // together, as a terminal shows them.
-func (r *runner) bash(script string, out *syncBuffer) *exec.Cmd {
+func (r *runner) bash(script string, out *syncbuf.Buffer) *exec.Cmd {
 	cmd := exec.Command("bash", "-c", script)
 	cmd.Dir = r.dir
 	cmd.Env = r.env
@@ -188,7 +187,7 @@ func (r *runner) bash(script string, out *syncBuffer) *exec.Cmd {
 // runScript runs a script to its end, then kills whatever it left running
 // in the background.
 func (r *runner) runScript(script string) (string, error) {
-	var out syncBuffer
+	var out syncbuf.Buffer
 	cmd := r.bash(script, &out)
 	if err := cmd.Start(); err != nil {
 		return "", err
@@ -358,7 +357,7 @@ func indent(ls []string) string {
 type server struct {
 	block docsync.Block
 	cmd   *exec.Cmd
-	out   *syncBuffer
+	out   *syncbuf.Buffer
 	done  chan error
 }
 
@@ -378,7 +377,7 @@ func (r *runner) startServer(b docsync.Block) {
 			r.where(b), port, strings.TrimSpace(b.Body), port)
 		return
 	}
-	s := &server{block: b, out: &syncBuffer{}, done: make(chan error, 1)}
+	s := &server{block: b, out: &syncbuf.Buffer{}, done: make(chan error, 1)}
 	s.cmd = r.bash(b.Body, s.out)
 	if err := s.cmd.Start(); err != nil {
 		t.Errorf("%s: %v", r.where(b), err)
@@ -503,22 +502,4 @@ func portBusy(port int) bool {
 	}
 	ln.Close()
 	return false
-}
-
-// syncBuffer is a bytes.Buffer that a process and the test may use at once.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -9,19 +9,19 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"example.com/radix-tutorial/tools/internal/repo"
 	"example.com/radix-tutorial/tools/internal/signin"
+	"example.com/radix-tutorial/tools/internal/syncbuf"
 )
 
 // localSignIn prepares the command a learner types, go run
 // ./tools/cmd/localsignin, with the given ports, in its own process group
 // like a job in a terminal.
-func localSignIn(t *testing.T, out *syncBuffer, proxy, server, provider string) *exec.Cmd {
+func localSignIn(t *testing.T, out *syncbuf.Buffer, proxy, server, provider string) *exec.Cmd {
 	t.Helper()
 	root, err := repo.Root()
 	if err != nil {
@@ -40,7 +40,7 @@ func TestLocalSignInRunsAndStopsOnCtrlC(t *testing.T) {
 		t.Fatal(err)
 	}
 	proxy, server, provider := freeAddr(t), freeAddr(t), freeAddr(t)
-	var out syncBuffer
+	var out syncbuf.Buffer
 	cmd := localSignIn(t, &out, proxy, server, provider)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -118,7 +118,7 @@ func TestLocalSignInReportsAPortInUse(t *testing.T) {
 			addrs := map[string]string{"proxy": freeAddr(t), "server": freeAddr(t), "provider": freeAddr(t)}
 			addrs[taken] = ln.Addr().String()
 
-			var out syncBuffer
+			var out syncbuf.Buffer
 			cmd := localSignIn(t, &out, addrs["proxy"], addrs["server"], addrs["provider"])
 			cmd.WaitDelay = time.Minute
 			err = cmd.Run()
@@ -155,7 +155,7 @@ func port(t *testing.T, addr string) string {
 
 // waitFor polls ready until it is true, failing the test if the command
 // exits first or timeout passes.
-func waitFor(t *testing.T, timeout time.Duration, ready func() bool, exited <-chan error, out *syncBuffer) {
+func waitFor(t *testing.T, timeout time.Duration, ready func() bool, exited <-chan error, out *syncbuf.Buffer) {
 	t.Helper()
 	deadline := time.After(timeout)
 	for !ready() {
@@ -211,22 +211,4 @@ func program(pid int) string {
 		return ""
 	}
 	return filepath.Base(exe)
-}
-
-// syncBuffer collects a command's output while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -9,7 +9,6 @@ package hostile
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -27,16 +26,11 @@ import (
 
 	"example.com/radix-tutorial/tools/internal/repo"
 	"example.com/radix-tutorial/tools/internal/signin"
+	"example.com/radix-tutorial/tools/internal/syncbuf"
 )
 
 // root is the repository root, found once for all tests.
-var root = func() string {
-	r, err := repo.Root()
-	if err != nil {
-		panic(err)
-	}
-	return r
-}()
+var root = repo.MustRoot()
 
 // radixSteps are the steps built to run in a container on Radix: they take
 // LISTEN_ADDR, have timeouts and shut down gracefully. Step 1 is a dev
@@ -90,7 +84,7 @@ type server struct {
 	// or / for step 1, which has no health check.
 	ready string
 	cmd   *exec.Cmd
-	out   *syncBuffer // standard output and error: JSON log lines
+	out   *syncbuf.Buffer // standard output and error: JSON log lines
 	done  chan struct{}
 	err   error // the exit status, set before done is closed
 }
@@ -103,7 +97,7 @@ func launch(t *testing.T, step, addr string) *server {
 	if !ok {
 		t.Fatalf("no binary for step %s", step)
 	}
-	s := &server{step: step, addr: addr, ready: "/healthz", out: &syncBuffer{}, done: make(chan struct{})}
+	s := &server{step: step, addr: addr, ready: "/healthz", out: &syncbuf.Buffer{}, done: make(chan struct{})}
 	s.cmd = exec.Command(bin)
 	s.cmd.Env = append(os.Environ(), "LISTEN_ADDR="+addr)
 	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
@@ -235,24 +229,6 @@ func (s *server) signal(t *testing.T, sig syscall.Signal) {
 	if err := s.cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// syncBuffer collects a process's output while tests read it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // quick is a client for requests that should be answered at once.

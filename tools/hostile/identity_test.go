@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"example.com/radix-tutorial/tools/internal/signin"
+	"example.com/radix-tutorial/tools/internal/syncbuf"
 )
 
 // The step 3 server shows a page only to requests that carry an identity;
@@ -168,7 +169,7 @@ func TestHostileClaimsThroughProxy(t *testing.T) {
 
 // requestsServed counts the requests that reached the server's handlers,
 // from its log lines in the stack's output.
-func requestsServed(log *syncBuffer) int {
+func requestsServed(log *syncbuf.Buffer) int {
 	n := 0
 	for line := range strings.Lines(log.String()) {
 		if strings.HasPrefix(line, "[server] ") && strings.Contains(line, `"msg":"request"`) {

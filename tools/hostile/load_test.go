@@ -17,6 +17,7 @@ import (
 
 	"example.com/radix-tutorial/tools/internal/bench"
 	"example.com/radix-tutorial/tools/internal/signin"
+	"example.com/radix-tutorial/tools/internal/syncbuf"
 )
 
 // The load is bounded: this many requests, this many at a time, each
@@ -187,13 +188,13 @@ var proxyBinary = sync.OnceValues(func() (string, error) {
 // local OpenID Connect provider that signs in user unless another user is
 // queued, and stops them when the test ends. The log holds their output,
 // a line each, prefixed with [server] or [oauth2-proxy].
-func startStack(t *testing.T, user signin.User) (*signin.Stack, *syncBuffer) {
+func startStack(t *testing.T, user signin.User) (*signin.Stack, *syncbuf.Buffer) {
 	t.Helper()
 	proxyBin, err := proxyBinary()
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := &syncBuffer{}
+	log := &syncbuf.Buffer{}
 	stack, err := signin.Start(context.Background(), signin.Options{
 		Root:      root,
 		User:      user,

@@ -28,13 +28,7 @@ import (
 )
 
 // root is the repository root, found once for all tests.
-var root = func() string {
-	r, err := repo.Root()
-	if err != nil {
-		panic(err)
-	}
-	return r
-}()
+var root = repo.MustRoot()
 
 // home is what each step answers on / to a visitor who has not signed in.
 var home = map[string]struct {

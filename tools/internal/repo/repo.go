@@ -28,6 +28,15 @@ func Root() (string, error) {
 	}
 }
 
+// MustRoot is Root for tests, which cannot run outside the repository.
+func MustRoot() string {
+	root, err := Root()
+	if err != nil {
+		panic(err)
+	}
+	return root
+}
+
 // Steps returns the step folder names under steps/, in order.
 func Steps(root string) ([]string, error) {
 	entries, err := os.ReadDir(filepath.Join(root, "steps"))
