@@ -2,6 +2,10 @@
 // the given step, the one change needed to put another step on Radix:
 //
 //	go run ./tools/cmd/deploystep 02-radix
+//
+// A second argument picks another of the step's radixconfig files:
+//
+//	go run ./tools/cmd/deploystep 03-auth-proxy radixconfig.builtin.yaml
 package main
 
 import (
@@ -33,12 +37,18 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(args) != 1 || !slices.Contains(steps, args[0]) {
-		return fmt.Errorf("usage: deploystep STEP, where STEP is one of %v", steps)
+	if len(args) < 1 || len(args) > 2 || !slices.Contains(steps, args[0]) {
+		return fmt.Errorf("usage: deploystep STEP [CONFIG], where STEP is one of %v and CONFIG is one of the step's radixconfig files", steps)
 	}
-	step := args[0]
+	step, configName := args[0], "radixconfig.yaml"
+	if len(args) == 2 {
+		configName = args[1]
+	}
+	if ok, _ := filepath.Match("radixconfig*.yaml", configName); !ok {
+		return fmt.Errorf("%s: name one of the radixconfig*.yaml files in steps/%s", configName, step)
+	}
 
-	config, err := os.ReadFile(filepath.Join(root, "steps", step, "radixconfig.yaml"))
+	config, err := os.ReadFile(filepath.Join(root, "steps", step, configName))
 	if err != nil {
 		return err
 	}
@@ -58,6 +68,10 @@ func run(args []string) error {
 	if err := os.WriteFile(filepath.Join(root, "radixconfig.yaml"), config, 0o644); err != nil {
 		return err
 	}
-	fmt.Printf("Dockerfile and radixconfig.yaml now deploy steps/%s; commit and push them to the config branch.\n", step)
+	what := "steps/" + step
+	if configName != "radixconfig.yaml" {
+		what += " with its " + configName
+	}
+	fmt.Printf("Dockerfile and radixconfig.yaml now deploy %s; commit and push them to the config branch.\n", what)
 	return nil
 }

@@ -209,7 +209,7 @@ func Rules(f *File) []string {
 			add("component %s: the readiness probe uses port %d, which is not in ports", c.Name, p.HTTPGet.Port)
 		}
 		for name, value := range c.Variables {
-			if secretName.MatchString(name) && value != "" && value != nil {
+			if secretName.MatchString(name) && !settingValue(value) {
 				add("component %s: variable %s looks like a secret; list it under secrets and set its value in the Radix Web Console", c.Name, name)
 			}
 		}
@@ -257,4 +257,14 @@ func proxyAddrProblem(c Component) string {
 		return fmt.Sprintf("OAUTH2_PROXY_HTTP_ADDRESS %q: port %s is not in ports", value, port)
 	}
 	return ""
+}
+
+// settingValue reports whether a variable's value is empty or a switch,
+// such as OAUTH2_PROXY_PASS_ACCESS_TOKEN: "true", rather than a credential.
+func settingValue(v any) bool {
+	switch v {
+	case nil, "", "true", "false", true, false:
+		return true
+	}
+	return false
 }

@@ -75,8 +75,10 @@ func TestSchemaFindsMistakes(t *testing.T) {
 }
 
 func TestRulesFindWhatTheSchemaCannot(t *testing.T) {
-	if p := Rules(load(t, good)); len(p) != 0 {
-		t.Fatalf("the good config has problems: %v", p)
+	for _, ok := range []string{good, strings.Replace(good, "GREETING: hello", `PASS_ACCESS_TOKEN: "true"`, 1)} {
+		if p := Rules(load(t, ok)); len(p) != 0 {
+			t.Fatalf("a good config has problems: %v\n%s", p, ok)
+		}
 	}
 	tests := map[string]struct{ old, new, want string }{
 		"public port not in ports":  {"publicPort: http", "publicPort: web", `publicPort "web" names no port`},
