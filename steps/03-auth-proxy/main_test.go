@@ -75,6 +75,20 @@ func TestPageShowsWhoSignedIn(t *testing.T) {
 
 // Without the profile scope there is no preferred username; the page says
 // so instead of leaving a blank.
+func TestPageForbidsScriptsAndFraming(t *testing.T) {
+	rec := get(newServer(discard), signedIn("u", "ada", "ada@example.com"))
+	want := map[string]string{
+		"Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+		"X-Frame-Options":         "DENY",
+		"X-Content-Type-Options":  "nosniff",
+	}
+	for name, value := range want {
+		if got := rec.Header().Get(name); got != value {
+			t.Errorf("%s = %q, want %q", name, got, value)
+		}
+	}
+}
+
 func TestPageSaysWhatWasNotSent(t *testing.T) {
 	body := get(newServer(discard), signedIn("", "", "ada.lovelace@example.com")).Body.String()
 	for _, want := range []string{
