@@ -98,14 +98,9 @@ func TestRootFilesDeployCurrentStep(t *testing.T) {
 
 func rootDockerfile(t *testing.T) *dockerfile.Facts {
 	t.Helper()
-	f, err := os.Open(filepath.Join(root, "Dockerfile"))
+	facts, err := dockerfile.ParseFile(filepath.Join(root, "Dockerfile"))
 	if err != nil {
 		t.Fatal(err)
-	}
-	defer f.Close()
-	facts, err := dockerfile.Parse(f)
-	if err != nil {
-		t.Fatalf("Dockerfile: %v", err)
 	}
 	return facts
 }

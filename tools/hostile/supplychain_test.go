@@ -44,12 +44,7 @@ func TestModulesAreVerified(t *testing.T) {
 // Every image the app is built from or runs names a tag: latest, or no
 // tag at all, would change under the app without a commit.
 func TestImagesArePinned(t *testing.T) {
-	f, err := os.Open(filepath.Join(root, "Dockerfile"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	facts, err := dockerfile.Parse(f)
+	facts, err := dockerfile.ParseFile(filepath.Join(root, "Dockerfile"))
 	if err != nil {
 		t.Fatal(err)
 	}

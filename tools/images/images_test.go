@@ -190,12 +190,7 @@ func qualified(name string) string {
 
 func rootDockerfile(t *testing.T) *dockerfile.Facts {
 	t.Helper()
-	r, err := os.Open(filepath.Join(root, "Dockerfile"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	f, err := dockerfile.Parse(r)
+	f, err := dockerfile.ParseFile(filepath.Join(root, "Dockerfile"))
 	if err != nil {
 		t.Fatal(err)
 	}

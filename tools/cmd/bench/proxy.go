@@ -74,7 +74,7 @@ func (b *runner) startProxied(ctx context.Context, serverBin, proxyBin string) (
 	}
 	stops = append(stops, provider.Close)
 
-	serverAddr, err := freeAddr()
+	serverAddr, err := signin.FreeAddr()
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +84,7 @@ func (b *runner) startProxied(ctx context.Context, serverBin, proxyBin string) (
 	}
 	stops = append(stops, server.stop)
 
-	proxyAddr, err := freeAddr()
+	proxyAddr, err := signin.FreeAddr()
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"example.com/radix-tutorial/tools/internal/repo"
+	"example.com/radix-tutorial/tools/internal/signin"
 )
 
 // target is one row of the report: a server and how to start it.
@@ -128,7 +129,7 @@ func (b *runner) binaryTarget(name, bin string, header map[string]string) target
 			}
 		} else {
 			var err error
-			if addr, err = freeAddr(); err != nil {
+			if addr, err = signin.FreeAddr(); err != nil {
 				return nil, err
 			}
 			env = []string{"LISTEN_ADDR=" + addr}
@@ -175,7 +176,7 @@ func (b *runner) flaskTarget(ctx context.Context) (target, error) {
 		note:   "Flask: the original tutorial's hello world on Flask's development server, " + strings.TrimSpace(string(out)) + ".",
 	}
 	t.start = func(ctx context.Context) (*instance, error) {
-		addr, err := freeAddr()
+		addr, err := signin.FreeAddr()
 		if err != nil {
 			return nil, err
 		}

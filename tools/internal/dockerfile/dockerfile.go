@@ -5,6 +5,7 @@ package dockerfile
 import (
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -25,6 +26,20 @@ type Facts struct {
 	// whether it was written as a JSON array.
 	FinalEntrypoint []string
 	ExecForm        bool
+}
+
+// ParseFile reads the Dockerfile at path.
+func ParseFile(path string) (*Facts, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	facts, err := Parse(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return facts, nil
 }
 
 // Parse reads a Dockerfile.
