@@ -14,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -24,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"example.com/radix-tutorial/tools/internal/freeport"
 	"example.com/radix-tutorial/tools/internal/repo"
 	"example.com/radix-tutorial/tools/internal/signin"
 	"example.com/radix-tutorial/tools/internal/syncbuf"
@@ -237,12 +237,11 @@ var quick = &http.Client{Timeout: 10 * time.Second}
 // freeAddr returns a loopback address whose port is free now.
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := freeport.Addr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return addr
 }
 
 // get sends a GET with the given headers and returns the status and body.

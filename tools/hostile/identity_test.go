@@ -141,6 +141,10 @@ func TestHostileClaimsThroughProxy(t *testing.T) {
 			t.Errorf("%s: GET / = %d, want 200\n%.300s", tc.name, status, page)
 			continue
 		}
+		// The server writes its log line as it answers, and the line reaches
+		// the test a moment later: wait for it, so that the next case counts
+		// only the requests of its own.
+		waitForRequestsServed(t, log, served+1)
 		if got := tag.FindAllString(page, -1); !slices.Equal(got, wantTags) {
 			t.Errorf("%s: the name changed the page's markup:\n%.2000s", tc.name, page)
 		}
@@ -164,6 +168,18 @@ func TestHostileClaimsThroughProxy(t *testing.T) {
 	}
 	if status, _, err := signInAs(stack, signin.Ada); err != nil || status != http.StatusOK {
 		t.Errorf("signing in as %s after the hostile users: %d, %v; want 200", signin.Ada, status, err)
+	}
+}
+
+// waitForRequestsServed waits until the server has logged n requests.
+func waitForRequestsServed(t *testing.T, log *syncbuf.Buffer, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for requestsServed(log) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("the server logged %d requests, want %d", requestsServed(log), n)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 

@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -23,6 +22,7 @@ import (
 	"time"
 
 	"example.com/radix-tutorial/tools/internal/dockerfile"
+	"example.com/radix-tutorial/tools/internal/freeport"
 	"example.com/radix-tutorial/tools/internal/image"
 	"example.com/radix-tutorial/tools/internal/repo"
 )
@@ -354,12 +354,11 @@ func processIDs(t *testing.T, pid string) map[string]string {
 // freeAddr returns a loopback address with a port that nothing uses now.
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := freeport.Addr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return addr
 }
 
 var client = &http.Client{Timeout: 5 * time.Second}

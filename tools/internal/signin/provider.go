@@ -10,6 +10,8 @@ import (
 	"syscall"
 
 	"github.com/oauth2-proxy/mockoidc"
+
+	"example.com/radix-tutorial/tools/internal/freeport"
 )
 
 // User is who the local provider signs in. Entra ID would take these from
@@ -145,11 +147,4 @@ func checkFree(addr string) error {
 }
 
 // FreeAddr returns a loopback address with a port that is free now.
-func FreeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
-}
+func FreeAddr() (string, error) { return freeport.Addr() }
